@@ -1,0 +1,95 @@
+"""Settings from environment variables, with embedded defaults for one machine."""
+import os
+import secrets
+from pathlib import Path
+
+
+def _bool(name, default):
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() not in ("0", "false", "no", "off")
+
+
+def _int(name, default):
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+# One table for every encoder setting: (height, crf, max video kbit/s, audio kbit/s).
+LADDER = [
+    {"height": 1080, "crf": 23, "maxrate_k": 6000, "audio_k": 128},
+    {"height": 720, "crf": 23, "maxrate_k": 3500, "audio_k": 128},
+    {"height": 480, "crf": 24, "maxrate_k": 1800, "audio_k": 96},
+    {"height": 360, "crf": 25, "maxrate_k": 1000, "audio_k": 96},
+]
+
+
+def load_secret_key(instance_path, env):
+    """Return SECRET_KEY; generate one into the instance folder outside production."""
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key, None
+    if env == "production":
+        raise RuntimeError("SECRET_KEY must be set when CONTEST_ENV=production")
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+        return path.read_text().strip(), f"generated a SECRET_KEY into {path}"
+    return path.read_text().strip(), None
+
+
+def from_environment(instance_path):
+    """Build the configuration mapping from the environment."""
+    env = os.environ.get("CONTEST_ENV", "development")
+    instance = Path(instance_path)
+    redis_url = os.environ.get("REDIS_URL", "")
+    return {
+        "CONTEST_ENV": env,
+        "SQLALCHEMY_DATABASE_URI": _database_url(instance),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "MEDIA_ROOT": os.environ.get("MEDIA_ROOT", str(instance / "media")),
+        "STORAGE": os.environ.get("STORAGE", "local"),
+        "S3_BUCKET": os.environ.get("S3_BUCKET", ""),
+        "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL") or None,
+        "S3_PUBLIC_URL": os.environ.get("S3_PUBLIC_URL", ""),
+        "S3_REGION": os.environ.get("S3_REGION", "us-east-1"),
+        "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", ""),
+        "REDIS_URL": redis_url,
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": _int("MAIL_PORT", 587),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", True),
+        "MAIL_USE_SSL": _bool("MAIL_USE_SSL", False),
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "contest@localhost"),
+        "SERVER_NAME": os.environ.get("SERVER_NAME") or None,
+        "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME", "http"),
+        "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
+        "MAX_UPLOAD_MB": _int("MAX_UPLOAD_MB", 2048),
+        "TRANSCODE_TIMEOUT_S": _int("TRANSCODE_TIMEOUT_S", 3600),
+        "JOB_THREADS": _int("JOB_THREADS", 1),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env == "production",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": env == "production",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "LADDER": LADDER,
+    }
+
+
+def _database_url(instance):
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{instance / 'contest.sqlite'}"
+    # Heroku-style URLs name the old driver; psycopg 3 is the one installed.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url

@@ -1,0 +1,6 @@
+"""Public pages: contests by phase, the contest page (galleries follow)."""
+from flask import Blueprint
+
+bp = Blueprint("gallery", __name__)
+
+from contest.gallery import routes  # noqa: E402,F401

@@ -1,0 +1,147 @@
+"""Shared fixtures: app, client, db, factories, login, a settable clock.
+
+The schema is built once per run by the Flask-Migrate revisions (as in production)
+on SQLite, or on PostgreSQL when TEST_DATABASE_URL is set; every test starts from
+empty tables.
+"""
+import os
+import itertools
+from datetime import timedelta
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from contest import clock as contest_clock
+from contest import create_app
+from contest.extensions import db as _db
+from contest.operations.contests import create_contest
+from contest.operations.users import create_user
+
+PASSWORD = "correct horse battery"
+SHARED_MEDIA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "media")
+_seq = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url.replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def base_config(database_url, tmp_path_factory):
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "MAIL_BACKEND": "locmem",
+        "SERVER_NAME": None,
+        "CELERY_BROKER_URL": "",
+        "REDIS_URL": "",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "STORAGE": "local",
+        "MEDIA_ROOT": str(tmp_path_factory.mktemp("media")),
+    }
+
+
+@pytest.fixture(scope="session")
+def _schema(base_config):
+    app = create_app(base_config)
+    with app.app_context():
+        if _db.engine.dialect.name == "postgresql":
+            with _db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        upgrade()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def app(base_config, _schema, tmp_path):
+    app = create_app({**base_config, "MEDIA_ROOT": str(tmp_path / "media")})
+    with app.app_context():
+        yield app
+        _db.session.remove()
+        empty_tables()
+        _db.engine.dispose()
+
+
+def empty_tables():
+    tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
+    with _db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def clock():
+    """Freeze the site's clock: clock.set(datetime) moves it; reset after the test."""
+
+    class Clock:
+        def set(self, when):
+            contest_clock.set_now(when)
+
+        def advance(self, **delta):
+            contest_clock.set_now(contest_clock.now() + timedelta(**delta))
+
+        def now(self):
+            return contest_clock.now()
+
+    contest_clock.set_now(contest_clock.now())
+    yield Clock()
+    contest_clock.set_now(None)
+
+
+@pytest.fixture
+def make_user(app):
+    def make(email=None, password=PASSWORD, name=None, roles=(), verified=True):
+        email = email or f"user{next(_seq)}@example.com"
+        return create_user(email, name or email.split("@")[0], password, roles, verified)
+
+    return make
+
+
+@pytest.fixture
+def make_contest(app):
+    """A contest open for entries now, with overrides for any setting."""
+
+    def make(slug=None, **overrides):
+        data = {"title": "Shot on N8", "accepted_phones": ["Nokia N8-00"], **overrides}
+        return create_contest(slug or f"contest-{next(_seq)}", data)
+
+    return make
+
+
+@pytest.fixture
+def login():
+    """login(client, user): sign the client in as user (the real form is tested in test_auth)."""
+
+    def sign_in(client, user):
+        with client.session_transaction() as session:
+            session["_user_id"] = user.public_id
+            session["_fresh"] = True
+        return user
+
+    return sign_in
