@@ -1,0 +1,1 @@
+"""Video handling: probe (ffprobe), device check, transcode (ffmpeg-python), pipeline."""
