@@ -56,6 +56,8 @@ def from_environment(instance_path):
         "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL") or None,
         "S3_PUBLIC_URL": os.environ.get("S3_PUBLIC_URL", ""),
         "S3_REGION": os.environ.get("S3_REGION", "us-east-1"),
+        # Per-object ACLs; off for buckets without ACLs (MinIO): a bucket policy is used then.
+        "S3_OBJECT_ACLS": _bool("S3_OBJECT_ACLS", True),
         "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", ""),
         "REDIS_URL": redis_url,
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
@@ -73,6 +75,11 @@ def from_environment(instance_path):
         "MAX_UPLOAD_MB": _int("MAX_UPLOAD_MB", 2048),
         "TRANSCODE_TIMEOUT_S": _int("TRANSCODE_TIMEOUT_S", 3600),
         "JOB_THREADS": _int("JOB_THREADS", 1),
+        # A running job whose heartbeat is older than this is taken as orphaned.
+        "JOB_STALE_S": _int("JOB_STALE_S", 120),
+        "JOB_BACKOFF_SCALE": 1.0,
+        "JOB_RESUME_ON_START": _bool("JOB_RESUME_ON_START", True),
+        "CELERY_VISIBILITY_TIMEOUT_S": _int("CELERY_VISIBILITY_TIMEOUT_S", 3600),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env == "production",

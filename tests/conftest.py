@@ -9,6 +9,8 @@ import itertools
 from datetime import timedelta
 
 import pytest
+from flask import g
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
 
@@ -17,6 +19,8 @@ from contest import create_app
 from contest.extensions import db as _db
 from contest.operations.contests import create_contest
 from contest.operations.users import create_user
+
+pytest_plugins = ["s3_server"]
 
 PASSWORD = "correct horse battery"
 SHARED_MEDIA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "media")
@@ -60,9 +64,25 @@ def _schema(base_config):
         _db.engine.dispose()
 
 
+class TestClient(FlaskClient):
+    """A test client whose requests do not inherit the signed-in user of the last one.
+
+    The test's app context stays pushed across requests, so flask-login's per-context
+    cache of the current user must be dropped before each request.
+    """
+
+    def open(self, *args, **kwargs):
+        g.pop("_login_user", None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            g.pop("_login_user", None)
+
+
 @pytest.fixture
 def app(base_config, _schema, tmp_path):
     app = create_app({**base_config, "MEDIA_ROOT": str(tmp_path / "media")})
+    app.test_client_class = TestClient
     with app.app_context():
         yield app
         _db.session.remove()

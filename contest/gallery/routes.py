@@ -39,3 +39,4 @@ def contest(slug):
         next_deadline=contest.next_deadline(now),
         now=now,
     )
+

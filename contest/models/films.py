@@ -1,7 +1,7 @@
 """Films (contest entries) and their stored renditions."""
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from contest.extensions import db
@@ -13,6 +13,10 @@ VERDICTS = ("verified", "mismatch", "unknown")
 
 class Film(db.Model):
     __tablename__ = "films"
+    __table_args__ = (
+        Index("ix_films_contest_votes", "contest_id", "status", "vote_count"),
+        Index("ix_films_contest_published", "contest_id", "status", "published_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(16), unique=True, default=public_id)
@@ -43,6 +47,13 @@ class Film(db.Model):
     device_verdict: Mapped[str | None] = mapped_column(String(10))
     # Raw tags, creation time, editor/encoder signs, rotation: what the verdict rests on.
     device_evidence: Mapped[dict | None] = mapped_column(JSON)
+
+    # Counters kept on the row, changed atomically with the rows they count.
+    vote_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    trend_score: Mapped[float] = mapped_column(default=0.0, server_default="0")
+    view_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    withdrawn_at: Mapped[datetime | None]
+    captions_key: Mapped[str | None] = mapped_column(String(255))
 
     poster_key: Mapped[str | None] = mapped_column(String(255))
     thumbnail_key: Mapped[str | None] = mapped_column(String(255))

@@ -26,6 +26,8 @@ class User(UserMixin, db.Model):
     is_judge: Mapped[bool] = mapped_column(default=False)
     is_organizer: Mapped[bool] = mapped_column(default=False)
     suspended_at: Mapped[datetime | None]
+    # Touched by every vote first, so one account's votes are taken one at a time.
+    last_voted_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     tokens: Mapped[list["ApiToken"]] = relationship(
