@@ -31,6 +31,10 @@ def create_app(test_config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)
 
     register_extensions(app)
+    if app.config["CELERY_BROKER_URL"]:
+        from contest.tasks import celery_init_app
+
+        celery_init_app(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_security_headers(app)
@@ -72,11 +76,15 @@ def register_extensions(app):
 def register_blueprints(app):
     from contest.api import bp as api_bp
     from contest.auth import bp as auth_bp
+    from contest.files import bp as files_bp
     from contest.gallery import bp as gallery_bp
+    from contest.submit import bp as submit_bp
 
     app.register_blueprint(gallery_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(files_bp)
+    app.register_blueprint(submit_bp)
 
 
 def register_errorhandlers(app):
