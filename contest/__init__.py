@@ -6,7 +6,8 @@ from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from contest import config
-from contest.extensions import csrf, db, limiter, login_manager, mail, migrate
+from contest.extensions import csrf, db, limiter, login_manager, migrate
+from contest.extensions import mail as mailman
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ def register_extensions(app):
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
                      compare_type=True)
     csrf.init_app(app)
-    mail.init_app(app)
+    mailman.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -29,3 +29,4 @@ def send(to, subject, template, **context):
         to=[to],
     )
     message.send()
+

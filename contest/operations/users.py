@@ -1,7 +1,11 @@
-"""Accounts: sign-up, sign-in, roles and API tokens."""
+"""Accounts: sign-up, sign-in, emailed links, roles and API tokens."""
+import hashlib
 import secrets
+from datetime import UTC
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from contest import clock
@@ -11,6 +15,8 @@ from contest.models import ApiToken, User
 from contest.models.users import ROLES
 
 MIN_PASSWORD = 8
+VERIFY_MAX_AGE = 7 * 24 * 3600
+RESET_MAX_AGE = 3600
 # Checked when no account matches, so a wrong email costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a password", method="scrypt")
 
@@ -85,6 +91,93 @@ def mark_verified(user):
     if user.email_verified_at is None:
         user.email_verified_at = clock.now()
         db.session.commit()
+
+
+def find_active_by_email(email):
+    """The account a password-reset email may go to: it exists and is not suspended."""
+    user = find_by_email(email)
+    return user if user is not None and user.is_active else None
+
+
+# Emailed links: signed, timed tokens. Each purpose has its own salt, so a
+# confirmation link can never be replayed as a reset link.
+
+
+class _ClockSigner(TimestampSigner):
+    """Timestamps from contest.clock, so a frozen clock drives link expiry in tests."""
+
+    def get_timestamp(self):
+        return int(clock.now().replace(tzinfo=UTC).timestamp())
+
+
+def _serializer(purpose):
+    return URLSafeTimedSerializer(
+        current_app.config["SECRET_KEY"], salt=f"contest.{purpose}", signer=_ClockSigner
+    )
+
+
+def _password_stamp(user):
+    # Changes whenever the password does, so a reset link dies once used.
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def _load_token(purpose, token, max_age):
+    """The active user named by a valid token, with its payload; (None, None) otherwise."""
+    try:
+        data = _serializer(purpose).loads(token, max_age=max_age)
+    except BadData:
+        return None, None
+    if not isinstance(data, dict):
+        return None, None
+    user = db.session.scalar(db.select(User).filter_by(public_id=data.get("user")))
+    if user is None or not user.is_active:
+        return None, None
+    return user, data
+
+
+def verification_token(user):
+    return _serializer("verify-email").dumps({"user": user.public_id, "email": user.email})
+
+
+def reset_token(user):
+    stamp = _password_stamp(user)
+    return _serializer("reset-password").dumps({"user": user.public_id, "stamp": stamp})
+
+
+def user_for_reset_token(token):
+    """The user a reset link is for, or None when it is forged, expired or already used."""
+    user, data = _load_token("reset-password", token, RESET_MAX_AGE)
+    if user is None or data.get("stamp") != _password_stamp(user):
+        return None
+    return user
+
+
+def reset_password(token, password):
+    """Set a new password through a reset link; the link stops working at once."""
+    user = user_for_reset_token(token)
+    if user is None:
+        raise DomainError(
+            "This reset link is invalid, has expired or was already used. Ask for a new one.",
+            status=400,
+        )
+    check_password_rules(password)
+    user.set_password(password)
+    # Opening the emailed link proved the address too.
+    user.email_verified_at = user.email_verified_at or clock.now()
+    db.session.commit()
+    return user
+
+
+def verify_email(token):
+    """Confirm the address a verification link was sent to."""
+    user, data = _load_token("verify-email", token, VERIFY_MAX_AGE)
+    if user is None or data.get("email") != user.email:
+        raise DomainError(
+            "This confirmation link is invalid or has expired. Sign in to get a new one.",
+            status=400,
+        )
+    mark_verified(user)
+    return user
 
 
 def grant_role(user, role, granted=True):
