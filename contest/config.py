@@ -24,6 +24,11 @@ LADDER = [
     {"height": 360, "crf": 25, "maxrate_k": 1000, "audio_k": 96},
 ]
 
+# Settings every rung shares (contest/media/transcode.py reads them; a LADDER row may
+# set its own "preset").
+TRANSCODE = {"preset": "veryfast", "segment_s": 4, "max_fps": 60, "poster_height": 720,
+             "thumbnail_width": 320, "poster_window_s": 2}
+
 
 def load_secret_key(instance_path, env):
     """Return SECRET_KEY; generate one into the instance folder outside production."""

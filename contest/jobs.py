@@ -89,8 +89,9 @@ def run_job(job_id, worker=None):
         db.session.rollback()
         log.exception("job %s failed (attempt %s)", job_id, job.attempts)
         if db.session.get(Job, job_id).attempts >= MAX_ATTEMPTS:
-            return _fail(job_id, "We could not process this film. An organizer can retry it.",
-                         detail=repr(error))
+            message = getattr(error, "public_message", None) or (
+                "We could not process this film. An organizer can retry it.")
+            return _fail(job_id, message, detail=repr(error))
         _set_state(job_id, "queued", error=repr(error)[:2000])
         return "retry"
     stage = "Ready" if job.film.status == "ready" else "Refused"

@@ -4,15 +4,16 @@ The schema is built once per run by the Flask-Migrate revisions (as in productio
 on SQLite, or on PostgreSQL when TEST_DATABASE_URL is set; every test starts from
 empty tables.
 """
-import os
 import itertools
+import os
+import uuid
 from datetime import timedelta
 
 import pytest
 from flask import g
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 
 from contest import clock as contest_clock
 from contest import create_app
@@ -29,10 +30,26 @@ _seq = itertools.count(1)
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
+    """SQLite by default; with TEST_DATABASE_URL, a fresh PostgreSQL database for this run.
+
+    A database of its own per run (created beside the named one, dropped at the end)
+    lets several runs share one server.
+    """
     url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        return url.replace("postgresql://", "postgresql+psycopg://", 1)
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    if not url:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+        return
+    server = make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    name = f"{server.database}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -57,9 +74,6 @@ def base_config(database_url, tmp_path_factory):
 def _schema(base_config):
     app = create_app(base_config)
     with app.app_context():
-        if _db.engine.dialect.name == "postgresql":
-            with _db.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         upgrade()
         _db.engine.dispose()
 

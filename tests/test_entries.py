@@ -7,7 +7,7 @@ from clips import ANDROID_PIXEL, NOKIA_N8, make_clip
 
 from contest.jobs import run_job, thread_runner
 from contest.models import Film, Job
-from contest.storage import get_storage
+from contest.storage import InvalidKey, get_storage
 
 
 @pytest.fixture
@@ -159,7 +159,7 @@ def test_original_is_never_served_publicly(client, make_user, login, contest, no
     wait(app)
     film = db.session.scalar(db.select(Film))
     assert app.test_client().get(f"/media/{film.original_key}").status_code == 404
-    with pytest.raises(Exception):
+    with pytest.raises(InvalidKey):
         get_storage().url(film.original_key)
 
 

@@ -1,6 +1,12 @@
 """JSON API v1: bearer tokens, JSON errors, no CSRF (no cookies are read)."""
 from flask import Blueprint
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+from contest.extensions import csrf
 
-from contest.api import contests  # noqa: E402,F401
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# Safe to exempt: every API route authenticates by the Authorization header only.
+csrf.exempt(bp)
+
+from contest.api import contests, errors, films, gallery, tokens, users, votes  # noqa: E402,F401
+
+errors.init_blueprint(bp)

@@ -4,6 +4,7 @@ Safe to run twice: outputs go under a prefix named for the job and are written
 again from scratch; the film is published only when every output is stored.
 """
 import hashlib
+import logging
 import tempfile
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from contest.media.transcode import TranscodeError, content_type, transcode
 from contest.models import Rendition
 from contest.storage import get_storage
 
+log = logging.getLogger(__name__)
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
@@ -67,7 +69,8 @@ def _transcode(job, source, out, info):
                          timeout_s=current_app.config["TRANSCODE_TIMEOUT_S"],
                          on_progress=progress)
     except TranscodeError as error:
-        raise RuntimeError(f"transcode failed: {error}") from error
+        log.warning("ffmpeg failed on film %s:\n%s", job.film.public_id, error.log)
+        raise
 
 
 def record_screening(film, screening):
