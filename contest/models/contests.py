@@ -36,6 +36,12 @@ class Contest(db.Model):
     voting_open_at: Mapped[datetime]
     voting_close_at: Mapped[datetime]
     results_at: Mapped[datetime]
+    # Set when the organizer confirms the shortlist and publishes the awards;
+    # the public sees results only once this is set and results_at has passed.
+    shortlist_confirmed_at: Mapped[datetime | None]
+    results_confirmed_at: Mapped[datetime | None]
+    # Whether judges in blind mode may see descriptions (they can name the filmmaker).
+    blind_show_descriptions: Mapped[bool] = mapped_column(default=False, server_default="0")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
