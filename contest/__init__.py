@@ -32,6 +32,7 @@ def create_app(test_config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)
 
     register_extensions(app)
+    register_monitoring(app)
     if app.config["CELERY_BROKER_URL"]:
         from contest.tasks import celery_init_app
 
@@ -74,14 +75,23 @@ def register_extensions(app):
         return user if user is not None and user.is_active else None
 
 
+def register_monitoring(app):
+    from contest.ops import logs, metrics
+
+    logs.init_app(app)
+    metrics.init_app(app)
+
+
 def register_blueprints(app):
     from contest.api import bp as api_bp
     from contest.auth import bp as auth_bp
     from contest.files import bp as files_bp
     from contest.gallery import bp as gallery_bp
+    from contest.ops import bp as ops_bp
     from contest.submit import bp as submit_bp
 
     app.register_blueprint(gallery_bp)
+    app.register_blueprint(ops_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(files_bp)

@@ -93,6 +93,10 @@ def from_environment(instance_path):
         "REMEMBER_COOKIE_SECURE": env == "production",
         "WTF_CSRF_TIME_LIMIT": None,
         "LADDER": LADDER,
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json" if env == "production" else "text"),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        # Bearer token for /metrics; without it only loopback clients may read it.
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
     }
 
 

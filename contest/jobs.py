@@ -18,6 +18,7 @@ from sqlalchemy import and_, or_, update
 from contest import clock
 from contest.extensions import db
 from contest.models import Job
+from contest.ops.metrics import JOB_SECONDS
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
@@ -80,6 +81,14 @@ def run_job(job_id, worker=None):
     if not claim(job_id, worker or worker_name()):
         return "busy"
     job = db.session.get(Job, job_id)
+    started = time.monotonic()
+    outcome = _run_claimed(job)
+    JOB_SECONDS.labels(job.kind, outcome).observe(time.monotonic() - started)
+    return outcome
+
+
+def _run_claimed(job):
+    job_id = job.id
     try:
         handler(job.kind)(job)
     except PermanentFailure as error:

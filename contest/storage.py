@@ -101,6 +101,10 @@ class Storage:
     def save(self, key, path, content_type, *, public, cache_control=None):
         raise NotImplementedError
 
+    def check(self):
+        """Raise unless the backend answers (the readiness check)."""
+        raise NotImplementedError
+
     def fetch(self, key, dest_path):
         raise NotImplementedError
 
@@ -170,6 +174,12 @@ class LocalStorage(Storage):
 
     def _meta_path(self, key):
         return self.root / ".meta" / (check_key(key) + ".json")
+
+    def check(self):
+        """Raise unless the folder can be written (the readiness check)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        if not os.access(self.root, os.W_OK):
+            raise PermissionError(f"{self.root} is not writable")
 
     def save(self, key, path, content_type, *, public, cache_control=None):
         cache_control = self._prepare(key, public, cache_control)
@@ -319,6 +329,9 @@ class S3Storage(Storage):
         if self.public_url:
             return f"{self.public_url}/{key}"  # keys need no quoting: see check_key
         return self.signed_url(key, PUBLIC_URL_EXPIRES_S)
+
+    def check(self):
+        self.client.head_bucket(Bucket=self.bucket)
 
     def ensure_bucket(self):
         """Create the bucket if missing, ready for public reads; True if created."""

@@ -10,6 +10,7 @@ from contest.extensions import db
 from contest.media.checks import check_upload
 from contest.media.pipeline import record_screening, sha256_of
 from contest.models import Film
+from contest.ops.metrics import UPLOAD_BYTES
 from contest.storage import get_storage
 
 # Statuses that use up one of a filmmaker's entries.
@@ -81,6 +82,7 @@ def submit_film(contest, user, *, title, description, path, original_name):
         db.session.rollback()
         storage.delete(film.original_key)
         raise
+    UPLOAD_BYTES.inc(film.original_size)
     jobs.enqueue(job.id)
     return film
 
