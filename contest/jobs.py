@@ -52,11 +52,9 @@ def enqueue(job_id, delay_s=0):
 def claim(job_id, worker):
     """Take the job if it is queued or its runner is gone; True when this caller got it."""
     now = clock.now()
-    stale = now - timedelta(seconds=current_app.config["JOB_STALE_S"])
-    orphaned = and_(Job.state == "running", or_(Job.heartbeat_at < stale, Job.heartbeat_at.is_(None)))
     stmt = (
         update(Job)
-        .where(Job.id == job_id, or_(Job.state == "queued", orphaned))
+        .where(Job.id == job_id, claimable())
         .values(state="running", attempts=Job.attempts + 1, worker=worker,
                 started_at=now, heartbeat_at=now, error=None)
     )
@@ -128,17 +126,17 @@ def handler(kind):
     return {"transcode": process_film_job}[kind]
 
 
-def pending_job_ids():
-    """Jobs a runner should pick up: queued, or running with a stale heartbeat."""
+def claimable():
+    """Queued, or running with a heartbeat too old for its runner to be alive."""
     stale = clock.now() - timedelta(seconds=current_app.config["JOB_STALE_S"])
-    rows = db.session.scalars(
-        db.select(Job.id).where(
-            or_(Job.state == "queued",
-                and_(Job.state == "running", or_(Job.heartbeat_at < stale,
-                                                 Job.heartbeat_at.is_(None))))
-        ).order_by(Job.id)
-    )
-    return list(rows)
+    orphaned = and_(Job.state == "running",
+                    or_(Job.heartbeat_at < stale, Job.heartbeat_at.is_(None)))
+    return or_(Job.state == "queued", orphaned)
+
+
+def pending_job_ids():
+    """Jobs a runner should pick up."""
+    return list(db.session.scalars(db.select(Job.id).where(claimable()).order_by(Job.id)))
 
 
 def _fail(job_id, message, detail=None):
