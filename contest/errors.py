@@ -47,9 +47,13 @@ def json_error(status, message, code=None):
 def init_app(app):
     @app.errorhandler(HTTPException)
     def http_error(error):
+        # Keep headers such as Allow (405) and Retry-After (429); the body is ours.
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
         if wants_json():
-            return json_error(error.code, error.description or error.name)
-        return render_template("errors/error.html", error=error), error.code
+            response = json_error(error.code, error.description or error.name)
+            response.headers.extend(headers)
+            return response
+        return render_template("errors/error.html", error=error), error.code, headers
 
     @app.errorhandler(DomainError)
     def domain_error(error):

@@ -2,6 +2,8 @@
 import re
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
+
 from contest import clock
 from contest.errors import DomainError
 from contest.extensions import db
@@ -46,9 +48,9 @@ def create_contest(slug, data, actor=None):
         )
     if db.session.scalar(db.select(Contest.id).filter_by(slug=slug)) is not None:
         raise DomainError("A contest with that slug already exists.", status=409, field="slug")
-    if not (data.get("title") or "").strip():
-        raise DomainError("A contest needs a title.", status=400, field="title")
     values = {**default_schedule(), **_clean(data)}
+    if not values.get("title"):
+        raise DomainError("A contest needs a title.", status=400, field="title")
     phones = values.pop("accepted_phones", [])
     if not phones:
         raise DomainError(
@@ -59,7 +61,12 @@ def create_contest(slug, data, actor=None):
     contest.phones = [AcceptedPhone(**phone) for phone in phones]
     _check_schedule(contest)
     db.session.add(contest)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise DomainError("A contest with that slug already exists.", status=409,
+                          field="slug") from None
     return contest
 
 

@@ -4,6 +4,7 @@ import secrets
 from datetime import UTC
 
 from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.exc import IntegrityError
 from flask import current_app
 from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -66,7 +67,12 @@ def create_user(email, display_name, password, roles=(), verified=False):
     if verified:
         user.email_verified_at = clock.now()
     db.session.add(user)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same email signed up a moment ago
+        db.session.rollback()
+        raise DomainError("An account with that email already exists.", status=409,
+                          field="email") from None
     return user
 
 
