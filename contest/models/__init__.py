@@ -1,4 +1,11 @@
 """SQLAlchemy models, one module per aggregate."""
+from contest.models.community import (
+    Comment,
+    Notification,
+    NotificationSetting,
+    OutgoingEmail,
+    Report,
+)
 from contest.models.contests import AcceptedPhone, Contest
 from contest.models.films import Film, Rendition
 from contest.models.jobs import Job
@@ -11,9 +18,12 @@ from contest.models.judging import (
     Score,
     ShortlistEntry,
 )
+from contest.models.uploads import Upload
 from contest.models.users import ApiToken, User
 from contest.models.votes import FilmView, ShareCount, Vote
 
-__all__ = ["AcceptedPhone", "ApiToken", "AuditEntry", "Award", "Contest", "Criterion", "Film",
-           "FilmView", "Job", "JudgeAssignment", "Rendition", "Review", "Score", "ShareCount",
-           "ShortlistEntry", "User", "Vote"]
+__all__ = ["AcceptedPhone", "ApiToken", "AuditEntry", "Award", "Comment", "Contest", "Criterion",
+           "Film", "FilmView", "Job", "JudgeAssignment", "Notification", "NotificationSetting",
+           "OutgoingEmail", "Rendition", "Report", "Review", "Score", "ShareCount",
+           "ShortlistEntry",
+           "Upload", "User", "Vote"]

@@ -42,6 +42,7 @@ class Contest(db.Model):
     results_confirmed_at: Mapped[datetime | None]
     # Whether judges in blind mode may see descriptions (they can name the filmmaker).
     blind_show_descriptions: Mapped[bool] = mapped_column(default=False, server_default="0")
+    banner_key: Mapped[str | None] = mapped_column(String(255))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -53,6 +53,12 @@ class Film(db.Model):
     trend_score: Mapped[float] = mapped_column(default=0.0, server_default="0")
     view_count: Mapped[int] = mapped_column(default=0, server_default="0")
     withdrawn_at: Mapped[datetime | None]
+    # Moderation: a disqualified film leaves the contest, a hidden one leaves public view;
+    # the filmmaker sees the reason.
+    disqualified_at: Mapped[datetime | None]
+    hidden_at: Mapped[datetime | None]
+    moderation_reason: Mapped[str | None] = mapped_column(String(300))
+    comments_enabled: Mapped[bool] = mapped_column(default=True, server_default="1")
     captions_key: Mapped[str | None] = mapped_column(String(255))
 
     poster_key: Mapped[str | None] = mapped_column(String(255))

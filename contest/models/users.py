@@ -28,6 +28,11 @@ class User(UserMixin, db.Model):
     suspended_at: Mapped[datetime | None]
     # Touched by every vote first, so one account's votes are taken one at a time.
     last_voted_at: Mapped[datetime | None]
+    bio: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    website: Mapped[str | None] = mapped_column(String(300))
+    # Times are shown and entered in this zone (an IANA name).
+    time_zone: Mapped[str] = mapped_column(String(60), default="UTC", server_default="UTC")
+    created_ip_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     tokens: Mapped[list["ApiToken"]] = relationship(
