@@ -32,8 +32,8 @@ def worker_name():
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
 
-def create_job(film, kind="transcode"):
-    job = Job(film=film, kind=kind)
+def create_job(film=None, kind="transcode", email=None):
+    job = Job(film=film, kind=kind, email=email)
     db.session.add(job)
     return job
 
@@ -101,7 +101,7 @@ def _run_claimed(job):
             return _fail(job_id, message, detail=repr(error))
         _set_state(job_id, "queued", error=repr(error)[:2000])
         return "retry"
-    stage = "Ready" if job.film.status == "ready" else "Refused"
+    stage = "Refused" if job.film is not None and job.film.status == "rejected" else "Ready"
     _set_state(job_id, "done", progress=100, stage=stage, finished_at=clock.now())
     return "done"
 
@@ -121,6 +121,11 @@ def backoff_s(attempts):
 
 
 def handler(kind):
+    """The function that does a kind of job; it takes the Job row."""
+    if kind == "email":
+        from contest.operations.notifications import deliver_email_job
+
+        return deliver_email_job
     from contest.media.pipeline import process_film_job
 
     return {"transcode": process_film_job}[kind]
@@ -144,7 +149,8 @@ def _fail(job_id, message, detail=None):
     job.state, job.finished_at = "failed", clock.now()
     job.error = detail or message
     job.stage = "Failed"
-    job.film.status, job.film.error = "failed", message
+    if job.film is not None:
+        job.film.status, job.film.error = "failed", message
     db.session.commit()
     return "failed"
 

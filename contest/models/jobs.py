@@ -14,7 +14,10 @@ class Job(db.Model):
     __tablename__ = "jobs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    film_id: Mapped[int] = mapped_column(ForeignKey("films.id", ondelete="CASCADE"), index=True)
+    # A job works on a film ("transcode") or sends a queued email ("email").
+    film_id: Mapped[int | None] = mapped_column(
+        ForeignKey("films.id", ondelete="CASCADE"), index=True)
+    email_id: Mapped[int | None] = mapped_column(ForeignKey("emails.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20), default="transcode")
     state: Mapped[str] = mapped_column(String(10), default="queued", index=True)
     attempts: Mapped[int] = mapped_column(default=0)
@@ -28,3 +31,4 @@ class Job(db.Model):
     finished_at: Mapped[datetime | None]
 
     film = relationship("Film", back_populates="jobs")
+    email = relationship("OutgoingEmail")
