@@ -21,7 +21,7 @@ from contest.extensions import db as _db
 from contest.operations.contests import create_contest
 from contest.operations.users import create_user
 
-pytest_plugins = ["s3_server"]
+pytest_plugins = ["s3_server", "browser_support"]
 
 PASSWORD = "correct horse battery"
 SHARED_MEDIA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "media")
