@@ -76,6 +76,12 @@ def from_environment(instance_path):
         "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME", "http"),
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "VOTE_RATE_LIMIT_ACCOUNT": os.environ.get("VOTE_RATE_LIMIT_ACCOUNT",
+                                                  "30 per minute;300 per hour"),
+        "VOTE_RATE_LIMIT_ADDRESS": os.environ.get("VOTE_RATE_LIMIT_ADDRESS",
+                                                  "60 per minute;1000 per hour"),
+        # werkzeug's method name; tests use a cheap one.
+        "PASSWORD_HASH_METHOD": "scrypt",
         "API_TOKEN_RATE_LIMIT": os.environ.get("API_TOKEN_RATE_LIMIT", "10 per minute"),
         "API_SIGNUP_RATE_LIMIT": os.environ.get("API_SIGNUP_RATE_LIMIT", "20 per hour"),
         "API_MAX_JSON_BYTES": _int("API_MAX_JSON_BYTES", 1024 * 1024),

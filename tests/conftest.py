@@ -61,6 +61,8 @@ def base_config(database_url, tmp_path_factory):
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "MAIL_BACKEND": "locmem",
+        # Cheap hashes: scrypt costs a tenth of a second per account.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "SERVER_NAME": None,
         "CELERY_BROKER_URL": "",
         "REDIS_URL": "",

@@ -7,6 +7,17 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Safe to exempt: every API route authenticates by the Authorization header only.
 csrf.exempt(bp)
 
-from contest.api import contests, errors, films, gallery, tokens, users, votes  # noqa: E402,F401
+from contest.api import (  # noqa: E402,F401
+    contests,
+    errors,
+    films,
+    gallery,
+    judging,
+    results,
+    tokens,
+    uploads,
+    users,
+    votes,
+)
 
 errors.init_blueprint(bp)

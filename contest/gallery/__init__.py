@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("gallery", __name__)
 
-from contest.gallery import films, routes  # noqa: E402,F401
+from contest.gallery import films, listing, routes, votes  # noqa: E402,F401
