@@ -11,6 +11,7 @@ from contest.errors import DomainError
 from contest.jobs import film_progress
 from contest.media.links import media_links
 from contest.operations.contests import get_contest
+from contest.operations.film_page import can_see
 from contest.operations.films import check_can_enter, check_size, get_film, submit_film
 from contest.operations.users import user_for_token
 
@@ -69,11 +70,7 @@ def get_film_json(public_id):
     if token and user is None:
         return unauthorized("That API token is not valid or was revoked.", True)
     film = get_film(public_id)
-    if film.status != "ready" and not _may_see_unpublished(user, film):
+    if not can_see(film, user):
         raise NotFound("No film has that address.")
     return jsonify(film_resource(film))
-
-
-def _may_see_unpublished(user, film):
-    return user is not None and (user.id == film.owner_id or user.is_organizer)
 

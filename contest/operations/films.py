@@ -13,7 +13,7 @@ from contest.models import Film
 from contest.ops.metrics import UPLOAD_BYTES
 from contest.storage import get_storage
 
-# Statuses that use up one of a filmmaker's entries.
+# Statuses that use up one of a filmmaker's entries (a withdrawn film gives its place back).
 COUNTED = ("processing", "ready", "failed")
 EXTENSIONS = {".mp4", ".mov", ".m4v", ".3gp", ".mkv", ".webm"}
 
@@ -34,7 +34,8 @@ def check_can_enter(contest, user):
         raise DomainError("This account is suspended.", status=403)
     entered = db.session.scalar(
         db.select(func.count(Film.id)).where(
-            Film.contest_id == contest.id, Film.owner_id == user.id, Film.status.in_(COUNTED)
+            Film.contest_id == contest.id, Film.owner_id == user.id, Film.status.in_(COUNTED),
+            Film.withdrawn_at.is_(None),
         )
     )
     if entered >= contest.max_entries_per_filmmaker:
@@ -56,31 +57,61 @@ def submit_film(contest, user, *, title, description, path, original_name):
 
     path is a local temporary file the caller owns and removes afterwards.
     """
-    title = (title or "").strip()
-    if not title or len(title) > 120:
-        raise DomainError("Give the film a title of up to 120 characters.", status=422,
-                          field="title")
+    title = check_title(title)
     check_can_enter(contest, user)
     path = Path(path)
     check_size(contest, path.stat().st_size)
     screening = check_upload(path, contest)
-    film = Film(contest=contest, owner=user, title=title, description=(description or "").strip(),
-                status="processing")
-    film.original_name = (original_name or "")[:255] or None
-    film.original_size = path.stat().st_size
+    film = new_film(contest, user, title=title, description=description,
+                    original_name=original_name, size=path.stat().st_size)
     film.original_sha256 = sha256_of(path)
     record_screening(film, screening)
-    db.session.add(film)
     db.session.flush()
     film.original_key = original_key(film, original_name)
     storage = get_storage()
     try:
         storage.save(film.original_key, path, "application/octet-stream", public=False)
+    except Exception:
+        key = film.original_key
+        db.session.rollback()
+        storage.delete(key)
+        raise
+    return queue_film(film)
+
+
+def check_title(title):
+    """The stripped title, or a DomainError naming the field."""
+    title = (title or "").strip()
+    if not title or len(title) > 120:
+        raise DomainError("Give the film a title of up to 120 characters.", status=422,
+                          field="title")
+    return title
+
+
+def new_film(contest, user, *, title, description, original_name, size, public_id=None):
+    """A film row waiting for its processing job (added to the session, not committed)."""
+    film = Film(contest=contest, owner=user, title=title, description=(description or "").strip(),
+                status="processing")
+    if public_id:
+        film.public_id = public_id
+    film.original_name = (original_name or "")[:255] or None
+    film.original_size = size
+    db.session.add(film)
+    return film
+
+
+def queue_film(film):
+    """Commit the film with its processing job, then hand the job to a runner.
+
+    The original is already stored under film.original_key; it goes if the commit fails.
+    """
+    key = film.original_key
+    try:
         job = jobs.create_job(film)
         db.session.commit()
     except Exception:
         db.session.rollback()
-        storage.delete(film.original_key)
+        get_storage().delete(key)
         raise
     UPLOAD_BYTES.inc(film.original_size)
     jobs.enqueue(job.id)
