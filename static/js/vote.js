@@ -22,6 +22,8 @@
     button.textContent = body.voted ? VOTED : VOTE;
     button.classList.toggle("voted", body.voted);
     button.setAttribute("aria-pressed", String(body.voted));
+    const title = button.getAttribute("aria-label").replace(/^(Take back your vote for|Vote for) /, "");
+    button.setAttribute("aria-label", (body.voted ? "Take back your vote for " : "Vote for ") + title);
     const count = box.querySelector("[data-vote-count]");
     if (count && typeof body.votes === "number") {
       count.textContent = body.votes;
