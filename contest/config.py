@@ -76,6 +76,12 @@ def from_environment(instance_path):
         "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME", "http"),
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # Shared page cache: Redis when REDIS_URL is set, else each process's memory.
+        "CACHE_TYPE": "RedisCache" if redis_url else "SimpleCache",
+        "CACHE_REDIS_URL": redis_url or None,
+        "CACHE_KEY_PREFIX": "contest:",
+        # Seconds an anonymous visitor's gallery page may be reused (0: never).
+        "GALLERY_CACHE_S": _int("GALLERY_CACHE_S", 15),
         "VOTE_RATE_LIMIT_ACCOUNT": os.environ.get("VOTE_RATE_LIMIT_ACCOUNT",
                                                   "30 per minute;300 per hour"),
         "VOTE_RATE_LIMIT_ADDRESS": os.environ.get("VOTE_RATE_LIMIT_ADDRESS",

@@ -1,6 +1,7 @@
 """Bare extension instances; create_app() binds them with init_app."""
 import sqlite3
 
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -31,6 +32,7 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 mail = Mail()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+cache = Cache()
 
 
 @event.listens_for(Engine, "connect")

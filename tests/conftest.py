@@ -67,6 +67,8 @@ def base_config(database_url, tmp_path_factory):
         "CELERY_BROKER_URL": "",
         "REDIS_URL": "",
         "RATELIMIT_STORAGE_URI": "memory://",
+        "CACHE_TYPE": "SimpleCache",
+        "GALLERY_CACHE_S": 0,
         "STORAGE": "local",
         "MEDIA_ROOT": str(tmp_path_factory.mktemp("media")),
     }

@@ -420,3 +420,35 @@ def test_card_images_are_served_from_storage(client, contest, add_film, tmp_path
     page = client.get("/contests/n8/films").get_data(as_text=True)
     src = re.search(r'<img src="([^"]+)"', page).group(1)
     assert client.get(src).data == JPEG
+
+
+def test_anonymous_gallery_pages_are_reused_from_the_cache(app, client, db, make_contest,
+                                                              make_user, login):
+    """Anonymous visitors share a cached page; signed-in ones always get a fresh one."""
+    from sqlalchemy import event
+
+    app.config["GALLERY_CACHE_S"] = 60
+    make_contest("cached")
+    statements = []
+
+    def count(*args):
+        statements.append(args[2])
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        first = client.get("/contests/cached/films?sort=new")
+        queries_first = len(statements)
+        statements.clear()
+        second = client.get("/contests/cached/films?sort=new")
+        queries_second = len(statements)
+        film_queries = [s for s in statements if "FROM films" in s]
+        member = app.test_client()
+        login(member, make_user())
+        statements.clear()
+        member.get("/contests/cached/films?sort=new")
+        queries_member = len(statements)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert first.data == second.data
+    assert queries_second < queries_first and film_queries == []
+    assert queries_member >= queries_first

@@ -1,10 +1,12 @@
 """A contest's gallery of films and, once voting has closed, its leaderboard."""
+import hashlib
 import secrets
 
-from flask import abort, render_template, request, session
+from flask import abort, current_app, render_template, request, session
 from flask_login import current_user
 
 from contest import clock
+from contest.extensions import cache
 from contest.gallery import bp
 from contest.operations.contests import get_contest
 from contest.operations.gallery import (
@@ -20,6 +22,8 @@ from contest.storage import get_storage
 
 SORT_LABELS = {"top": "Top", "new": "New", "trending": "Trending", "shuffle": "Shuffle"}
 LEADERBOARD_PER_PAGE = 50
+# Anonymous visitors share this many shuffled orders a day (each a fair random order).
+SHUFFLE_VARIANTS = 16
 THUMBNAIL_WIDTH = 320
 POSTER_SHORT_SIDE = 720
 CARD_SIZES = "(min-width: 64rem) 16rem, (min-width: 48rem) 33vw, (min-width: 30rem) 50vw, 100vw"
@@ -27,13 +31,39 @@ CARD_SIZES = "(min-width: 64rem) 16rem, (min-width: 48rem) 33vw, (min-width: 30r
 
 @bp.get("/contests/<slug>/films")
 def contest_films(slug):
+    asked_sort = request.args.get("sort") or ""
+    page = page_number(request.args.get("page"))
+    q = request.args.get("q", "")
+    if current_user.is_authenticated or session.get("_flashes"):
+        return _render_gallery(slug, asked_sort, q, page)
+    # Anonymous visitors of the same page see the same HTML: reuse it for a few seconds,
+    # without touching the database.
+    seed = visitor_seed() if asked_sort in ("", "shuffle") else ""
+    key = f"gallery:{slug}:{asked_sort}:{page}:{seed}:{clock.now().date()}:{q}"
+    return cached_page(key, lambda: _render_gallery(slug, asked_sort, q, page, seed))
+
+
+def cached_page(key, render):
+    """The rendered page from the cache, or rendered now and kept GALLERY_CACHE_S seconds."""
+    timeout = current_app.config["GALLERY_CACHE_S"]
+    if not timeout:
+        return render()
+    html = cache.get(key)
+    if html is None:
+        html = render()
+        cache.set(key, html, timeout=timeout)
+    return html
+
+
+def _render_gallery(slug, asked_sort, q, page, seed=None):
     contest = get_contest(slug)
     now = clock.now()
-    sort = request.args.get("sort") or default_sort(contest, now)
-    page = page_number(request.args.get("page"))
+    sort = asked_sort or default_sort(contest, now)
+    if sort == "shuffle" and seed is None:
+        seed = visitor_seed()
     result = gallery_page(
-        contest, sort=sort, q=request.args.get("q", ""), page=page, per_page=PER_PAGE,
-        viewer=_viewer(), seed=visitor_seed() if sort == "shuffle" else "", renditions=False,
+        contest, sort=sort, q=q, page=page, per_page=PER_PAGE,
+        viewer=_viewer(), seed=seed or "", renditions=False,
     )
     if page > max(result.pages, 1):
         abort(404)
@@ -61,12 +91,17 @@ def _viewer():
 
 
 def visitor_seed():
-    """Who the shuffle is for: the account, or a random id kept in this browser's session."""
+    """Who the shuffle is for: the account, or one of SHUFFLE_VARIANTS daily orders.
+
+    An anonymous browser keeps a random id in its session and always gets the same
+    variant, so its order is stable for the day, and variants can be cached.
+    """
     if current_user.is_authenticated:
         return current_user.public_id
     if "visitor" not in session:
         session["visitor"] = secrets.token_urlsafe(12)
-    return session["visitor"]
+    digest = hashlib.sha256(session["visitor"].encode()).digest()
+    return f"variant-{int.from_bytes(digest[:4], 'big') % SHUFFLE_VARIANTS}"
 
 
 def page_window(result, around=2):
