@@ -88,6 +88,12 @@ def from_environment(instance_path):
                                                   "60 per minute;1000 per hour"),
         # werkzeug's method name; tests use a cheap one.
         "PASSWORD_HASH_METHOD": "scrypt",
+        "COMMENT_RATE_LIMIT": os.environ.get("COMMENT_RATE_LIMIT", "5 per minute;100 per day"),
+        "REPORT_RATE_LIMIT": os.environ.get("REPORT_RATE_LIMIT", "10 per hour"),
+        # Open reports that hide a film or comment until an organizer reviews it.
+        "REPORT_HIDE_THRESHOLD": _int("REPORT_HIDE_THRESHOLD", 3),
+        # Base of links in emails sent outside a request when SERVER_NAME is unset.
+        "SITE_URL": os.environ.get("SITE_URL", "http://localhost:5000"),
         "API_TOKEN_RATE_LIMIT": os.environ.get("API_TOKEN_RATE_LIMIT", "10 per minute"),
         "API_SIGNUP_RATE_LIMIT": os.environ.get("API_SIGNUP_RATE_LIMIT", "20 per hour"),
         "API_MAX_JSON_BYTES": _int("API_MAX_JSON_BYTES", 1024 * 1024),

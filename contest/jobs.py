@@ -152,6 +152,10 @@ def _fail(job_id, message, detail=None):
     if job.film is not None:
         job.film.status, job.film.error = "failed", message
     db.session.commit()
+    if job.film is not None:
+        from contest.operations.notifications import film_processed
+
+        film_processed(job.film)
     return "failed"
 
 

@@ -103,6 +103,9 @@ def app(base_config, _schema, tmp_path):
     app.test_client_class = TestClient
     with app.app_context():
         yield app
+        runner = app.extensions.get("job_runner")
+        if runner is not None:  # let background jobs finish before the tables go
+            runner.wait(60)
         _db.session.remove()
         empty_tables()
         _db.engine.dispose()

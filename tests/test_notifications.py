@@ -339,3 +339,25 @@ def test_links_in_emails_made_during_a_request_use_its_host(app, client, film, f
     [message] = outbox
     assert f"https://films.example/films/{film.public_id}#c-" in message.body
     assert "Unsubscribe from these emails: https://films.example/unsubscribe/" in message.body
+
+
+def test_results_are_announced_only_once_they_are_public(film, filmmaker, make_user, clock,
+                                                          runner):
+    from contest.models import Award, ShortlistEntry
+
+    contest = film.contest
+    _db.session.add(ShortlistEntry(contest_id=contest.id, film_id=film.id))
+    _db.session.add(Award(contest_id=contest.id, name="Jury Prize", kind="jury",
+                          film_id=film.id))
+    contest.shortlist_confirmed_at = contest.results_confirmed_at = clock.now()
+    _db.session.commit()
+    clock.set(contest.results_at - timedelta(minutes=1))
+    assert ops.notify_results() == {}
+    assert notices(filmmaker) == []
+    clock.set(contest.results_at)
+    result = runner.invoke(args=["notify", "results"])
+    assert f"{contest.slug}: sent 2 notice(s)." in result.output
+    assert [n.kind for n in notices(filmmaker)] == ["shortlisted", "won"]
+    assert "Jury Prize" in notices(filmmaker)[1].message
+    assert ops.notify_results() == {}
+    assert len(notices(filmmaker)) == 2

@@ -1,8 +1,8 @@
-"""`flask --app contest notify voting-open`: tell entrants that voting has opened."""
+"""`flask --app contest notify voting-open|results`: tell entrants what happened."""
 import click
 
 from contest.community import bp
-from contest.operations.notifications import notify_voting_open
+from contest.operations.notifications import notify_results, notify_voting_open
 
 
 @bp.cli.command("voting-open")
@@ -13,3 +13,13 @@ def voting_open():
         click.echo("No contest has newly opened voting.")
     for slug, count in done.items():
         click.echo(f"{slug}: notified {count} filmmaker(s).")
+
+
+@bp.cli.command("results")
+def results():
+    """Tell shortlisted filmmakers and winners once results are public (safe to rerun)."""
+    done = notify_results()
+    if not done:
+        click.echo("No contest has newly published results.")
+    for slug, count in done.items():
+        click.echo(f"{slug}: sent {count} notice(s).")

@@ -17,6 +17,7 @@ from contest.media.checks import check_upload
 from contest.media.probe import MediaRefused
 from contest.media.transcode import TranscodeError, content_type, transcode
 from contest.models import Rendition
+from contest.operations.notifications import film_processed
 from contest.storage import get_storage
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ def record_screening(film, screening):
 
 
 def publish(film, prefix, result):
+    first_time = film.status != "ready"
     # Old rows go first: the new ones reuse their (film, height) pairs.
     film.renditions.clear()
     db.session.flush()
@@ -96,6 +98,8 @@ def publish(film, prefix, result):
     film.status, film.error = "ready", None
     film.published_at = film.published_at or clock.now()
     db.session.commit()
+    if first_time:
+        film_processed(film)
 
 
 def reject(film, message):
@@ -104,6 +108,7 @@ def reject(film, message):
     film.status, film.error = "rejected", message
     db.session.commit()
     storage.delete(film.original_key)
+    film_processed(film)
 
 
 def _drop_old_versions(storage, film, keep_prefix):

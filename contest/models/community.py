@@ -1,7 +1,7 @@
 """Comments, reports and notifications: the conversation around the films."""
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from contest.extensions import db
@@ -43,6 +43,10 @@ class Report(db.Model):
     __tablename__ = "reports"
     __table_args__ = (
         UniqueConstraint("reporter_id", "film_id", "comment_id"),
+        # NULLs differ in a unique constraint, so film reports need their own index.
+        Index("uq_reports_reporter_film", "reporter_id", "film_id", unique=True,
+              sqlite_where=text("comment_id IS NULL"),
+              postgresql_where=text("comment_id IS NULL")),
         Index("ix_reports_state", "state", "created_at"),
     )
 

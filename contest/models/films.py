@@ -1,7 +1,8 @@
 """Films (contest entries) and their stored renditions."""
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, and_
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from contest.extensions import db
@@ -76,6 +77,30 @@ class Film(db.Model):
     jobs = relationship(
         "Job", back_populates="film", cascade="all, delete-orphan", order_by="Job.id"
     )
+
+    @hybrid_property
+    def is_public(self):
+        """Shown to everyone: ready, and not withdrawn, hidden or disqualified."""
+        return (self.status == "ready" and self.withdrawn_at is None
+                and self.hidden_at is None and self.disqualified_at is None)
+
+    @is_public.inplace.expression
+    @classmethod
+    def _is_public_expression(cls):
+        return and_(cls.status == "ready", cls.withdrawn_at.is_(None), cls.hidden_at.is_(None),
+                    cls.disqualified_at.is_(None))
+
+    @hybrid_property
+    def in_competition(self):
+        """Still competing: ready, not withdrawn or disqualified (a hidden film is judged)."""
+        return (self.status == "ready" and self.withdrawn_at is None
+                and self.disqualified_at is None)
+
+    @in_competition.inplace.expression
+    @classmethod
+    def _in_competition_expression(cls):
+        return and_(cls.status == "ready", cls.withdrawn_at.is_(None),
+                    cls.disqualified_at.is_(None))
 
     @property
     def flagged(self):

@@ -64,8 +64,7 @@ def _link(url):
 
 
 def film_open_for_comments(film):
-    return (film.status == "ready" and film.withdrawn_at is None and film.hidden_at is None
-            and film.comments_enabled)
+    return film.is_public and film.comments_enabled
 
 
 def can_comment(film, user):

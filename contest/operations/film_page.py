@@ -39,9 +39,7 @@ ROBOT = re.compile(r"bot\b|bot/|crawl|spider|slurp|facebookexternalhit|facebookc
 
 
 def is_published(film):
-    # Moderation, where the site has it, can hide a film (Film.hidden_at).
-    return (film.status == "ready" and film.withdrawn_at is None
-            and getattr(film, "hidden_at", None) is None)
+    return film.is_public
 
 
 def can_manage(film, user):
@@ -62,9 +60,7 @@ def can_withdraw(film, user):
 def other_films_by(film, limit=12):
     """The filmmaker's other published films, newest first, in any contest."""
     query = select(Film).where(Film.owner_id == film.owner_id, Film.id != film.id,
-                               Film.status == "ready", Film.withdrawn_at.is_(None))
-    if hasattr(Film, "hidden_at"):
-        query = query.where(Film.hidden_at.is_(None))
+                               Film.is_public)
     return db.session.scalars(
         query.order_by(Film.published_at.desc(), Film.id.desc()).limit(limit)).all()
 

@@ -141,7 +141,7 @@ def _rank_of(contest, votes):
 
 def _filters(contest, q):
     """(where clauses, whether they need the owner joined)."""
-    filters = [Film.contest_id == contest.id, Film.status == "ready", Film.withdrawn_at.is_(None)]
+    filters = [Film.contest_id == contest.id, Film.is_public]
     if not q:
         return filters, False
     filters.append(or_(Film.title.icontains(q, autoescape=True),

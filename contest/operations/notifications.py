@@ -241,17 +241,19 @@ def film_processed(film):
     return row
 
 
-def notify_shortlisted(film):
+def notify_shortlisted(film, commit=True):
     row = notify(film.owner, "shortlisted", f"“{film.title}” is on the shortlist of "
                  f"{film.contest.title}.", _film_link(film), film=film.public_id)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return row
 
 
-def notify_won(film, award_name):
+def notify_won(film, award_name, commit=True):
     row = notify(film.owner, "won", f"“{film.title}” won {award_name} in {film.contest.title}.",
                  _film_link(film), film=film.public_id, award=award_name)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return row
 
 
@@ -276,9 +278,8 @@ def notify_voting_open(at=None):
     done = {}
     for contest in _contests_voting_now(at or clock.now()):
         owners = db.session.scalars(db.select(User).where(User.id.in_(
-            db.select(Film.owner_id).where(Film.contest_id == contest.id, Film.status == "ready",
-                                           Film.withdrawn_at.is_(None),
-                                           Film.disqualified_at.is_(None))))).all()
+            db.select(Film.owner_id).where(Film.contest_id == contest.id,
+                                           Film.in_competition)))).all()
         link = path_for("gallery.contest", slug=contest.slug)
         for owner in owners:
             notify(owner, "voting_open", f"Voting is open in {contest.title}.", link,
@@ -296,3 +297,47 @@ def _contests_voting_now(now):
     return db.session.scalars(db.select(Contest).where(
         Contest.voting_open_at <= now, Contest.voting_close_at > now,
         Contest.id.not_in(notified)).order_by(Contest.id)).all()
+
+
+def notify_results(at=None):
+    """Once a contest's results are public, tell the shortlisted and the winners; once each.
+
+    Nothing goes out before the results time, so no one learns early. Like
+    notify_voting_open, an audit entry in the same commit marks a contest done.
+    Returns {contest slug: notices sent}.
+    """
+    from contest.operations.results import results_public
+
+    now = at or clock.now()
+    done = {}
+    for contest in _unannounced(now):
+        if not results_public(contest, now):
+            continue
+        sent = _announce(contest)
+        audit.record(None, contest, "notify.results", contest.slug, None, {"notices": sent})
+        db.session.commit()
+        done[contest.slug] = sent
+    return done
+
+
+def _unannounced(now):
+    announced = db.select(AuditEntry.contest_id).where(AuditEntry.action == "notify.results",
+                                                       AuditEntry.contest_id.is_not(None))
+    return db.session.scalars(db.select(Contest).where(
+        Contest.results_confirmed_at.is_not(None), Contest.results_at <= now,
+        Contest.id.not_in(announced)).order_by(Contest.id)).all()
+
+
+def _announce(contest):
+    from contest.models import Award, ShortlistEntry
+
+    sent = 0
+    for entry in db.session.scalars(db.select(ShortlistEntry).where(
+            ShortlistEntry.contest_id == contest.id)):
+        notify_shortlisted(entry.film, commit=False)
+        sent += 1
+    for award in db.session.scalars(db.select(Award).where(Award.contest_id == contest.id,
+                                                           Award.film_id.is_not(None))):
+        notify_won(award.film, award.name, commit=False)
+        sent += 1
+    return sent

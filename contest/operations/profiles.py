@@ -53,9 +53,7 @@ def update_profile(user, *, display_name, bio, website):
 def published_films(user):
     """The user's films anyone can watch, in every contest, newest first."""
     return db.session.scalars(
-        db.select(Film).where(Film.owner_id == user.id, Film.status == "ready",
-                              Film.withdrawn_at.is_(None), Film.hidden_at.is_(None),
-                              Film.disqualified_at.is_(None))
+        db.select(Film).where(Film.owner_id == user.id, Film.is_public)
         .options(joinedload(Film.contest))
         .order_by(Film.published_at.desc(), Film.id.desc())).all()
 

@@ -119,7 +119,7 @@ def check_can_vote(film, user):
 
 
 def is_published(film):
-    return film.status == "ready" and film.withdrawn_at is None
+    return film.is_public
 
 
 def voting_state(contest, at=None):
