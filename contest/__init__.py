@@ -6,7 +6,7 @@ from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from contest import config
-from contest.extensions import csrf, db, limiter, login_manager, migrate
+from contest.extensions import cache, csrf, db, limiter, login_manager, migrate
 from contest.extensions import mail as mailman
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,7 +26,9 @@ def create_app(test_config=None):
         app.config.update(test_config)
     _configure_secret(app)
     if not app.config.get("MAIL_BACKEND"):
-        app.config["MAIL_BACKEND"] = "smtp" if app.config["MAIL_SERVER"] else "contest.mail.EmailBackend"
+        # Without a mail server, emails go to the log so the demo still works.
+        smtp = app.config["MAIL_SERVER"]
+        app.config["MAIL_BACKEND"] = "smtp" if smtp else "contest.mail.EmailBackend"
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)
@@ -63,6 +65,7 @@ def register_extensions(app):
     csrf.init_app(app)
     mailman.init_app(app)
     limiter.init_app(app)
+    cache.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
@@ -85,10 +88,14 @@ def register_monitoring(app):
 def register_blueprints(app):
     from contest.api import bp as api_bp
     from contest.auth import bp as auth_bp
+    from contest.community import bp as community_bp
     from contest.files import bp as files_bp
     from contest.gallery import bp as gallery_bp
+    from contest.judging import bp as judging_bp
     from contest.ops import bp as ops_bp
+    from contest.results import bp as results_bp
     from contest.submit import bp as submit_bp
+    from contest.uploads import bp as uploads_bp
 
     app.register_blueprint(gallery_bp)
     app.register_blueprint(ops_bp)
@@ -96,6 +103,10 @@ def register_blueprints(app):
     app.register_blueprint(api_bp)
     app.register_blueprint(files_bp)
     app.register_blueprint(submit_bp)
+    app.register_blueprint(uploads_bp)
+    app.register_blueprint(judging_bp)
+    app.register_blueprint(results_bp)
+    app.register_blueprint(community_bp)
 
 
 def register_errorhandlers(app):

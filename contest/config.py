@@ -99,6 +99,10 @@ def from_environment(instance_path):
         "API_MAX_JSON_BYTES": _int("API_MAX_JSON_BYTES", 1024 * 1024),
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         "MAX_UPLOAD_MB": _int("MAX_UPLOAD_MB", 2048),
+        # Resumable uploads: part size in bytes (S3 needs 5 MiB or more), and after how
+        # many idle hours `flask uploads cleanup` aborts one.
+        "UPLOAD_PART_SIZE": _int("UPLOAD_PART_SIZE", 8 * 1024 * 1024),
+        "UPLOAD_ABANDON_AFTER_H": _int("UPLOAD_ABANDON_AFTER_H", 24),
         "TRANSCODE_TIMEOUT_S": _int("TRANSCODE_TIMEOUT_S", 3600),
         "JOB_THREADS": _int("JOB_THREADS", 1),
         # A running job whose heartbeat is older than this is taken as orphaned.

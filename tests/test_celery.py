@@ -17,7 +17,7 @@ BROKER = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
 pytestmark = pytest.mark.slow
 
 
-def start_worker(app, name, settings=None):
+def start_worker(app, name, settings=None, command=None):
     env = {
         **os.environ,
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
@@ -28,11 +28,10 @@ def start_worker(app, name, settings=None):
         **(settings or {}),
     }
     celery = Path(sys.executable).with_name("celery")
-    return subprocess.Popen(
-        [str(celery), "-A", "contest.celery_app", "worker", "--pool=solo", "-Q", "contest",
-         "-n", f"{name}@%h", "--loglevel=WARNING", "--without-gossip", "--without-mingle"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
+    command = command or [str(celery), "-A", "contest.celery_app", "worker", "--pool=solo",
+                          "-Q", "contest", "-n", f"{name}@%h", "--loglevel=WARNING",
+                          "--without-gossip", "--without-mingle"]
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
 @pytest.fixture
@@ -51,7 +50,10 @@ def celery_app(app, base_config):
 def test_a_worker_processes_an_upload_end_to_end(celery_app, make_user, make_contest, login,
                                                  tmp_path):
     make_contest("n8", min_height=120)
-    worker = start_worker(celery_app, "w1")
+    # The documented command: `flask --app contest worker`.
+    flask = str(Path(sys.executable).with_name("flask"))
+    command = [flask, "--app", "contest", "worker", "-c", "1"]
+    worker = start_worker(celery_app, "w1", command=command)
     try:
         client = celery_app.test_client()
         login(client, make_user())

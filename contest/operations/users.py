@@ -4,9 +4,9 @@ import secrets
 from datetime import UTC
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy.exc import IntegrityError
 from flask import current_app
 from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from contest import clock
