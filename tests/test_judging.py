@@ -631,3 +631,19 @@ def test_keyboard_shortcuts_in_chromium(live_server, page, contest, judge, films
     page.wait_for_selector("text=Nominated for the shortlist.")
     db.session.expire_all()
     assert ops.my_review(first, judge)["nominated"]
+
+
+def test_a_new_judge_is_notified_once(app, make_user, make_contest):
+    from sqlalchemy import select
+
+    from contest.models import Notification
+    from contest.operations.judging import assign_judges
+
+    organizer = make_user(roles=["organizer"])
+    judge = make_user()
+    contest = make_contest()
+    assign_judges(contest, [judge.email], organizer)
+    assign_judges(contest, [judge.email], organizer)
+    notes = app.extensions["sqlalchemy"].session.scalars(
+        select(Notification).filter_by(user_id=judge.id)).all()
+    assert [n.kind for n in notes] == ["judge_assigned"]

@@ -28,7 +28,7 @@ from contest.errors import DomainError
 from contest.extensions import db
 from contest.models import Contest, Criterion, Film, JudgeAssignment, Review, Score, User
 from contest.models.judging import DEFAULT_CRITERIA
-from contest.operations import audit
+from contest.operations import audit, notifications
 from contest.operations.users import find_by_email
 
 DEFAULT_DESCRIPTIONS = {
@@ -41,13 +41,12 @@ NAME_MAX, DESCRIPTION_MAX, CRITERIA_MAX, NOTE_MAX = 60, 1000, 20, 10000
 
 
 def eligible_films_query(contest):
-    """Films that take part in judging: published and not withdrawn (one place to add rules)."""
-    return select(Film).where(
-        Film.contest_id == contest.id, Film.status == "ready", Film.withdrawn_at.is_(None))
+    """Films that take part in judging: published, not withdrawn or disqualified."""
+    return select(Film).where(Film.contest_id == contest.id, Film.in_competition)
 
 
 def is_eligible(film):
-    return film.status == "ready" and film.withdrawn_at is None
+    return film.in_competition
 
 
 # -- the panel -------------------------------------------------------------------------------
@@ -106,6 +105,9 @@ def assign_judges(contest, emails, actor):
         db.session.delete(seats[user_id])
     db.session.add_all(JudgeAssignment(contest_id=contest.id, user_id=user_id)
                        for user_id in wanted - seats.keys())
+    for user in users:
+        if user.id not in seats:
+            notifications.notify_judge_assigned(user, contest, commit=False)
     after = sorted(u.email for u in users)
     audit.record(actor, contest, "panel.set", contest.slug, {"judges": sorted(before)},
                  {"judges": after, "granted_judge_role": sorted(granted)})

@@ -257,10 +257,11 @@ def notify_won(film, award_name, commit=True):
     return row
 
 
-def notify_judge_assigned(user, contest):
+def notify_judge_assigned(user, contest, commit=True):
     row = notify(user, "judge_assigned", f"You are a judge of {contest.title}.",
                  path_for("judging.index"), contest=contest.slug)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return row
 
 
