@@ -85,9 +85,11 @@ def send_part(client, upload, path, number, prefix="/uploads", **kwargs):
     return answer.headers["ETag"]
 
 
-def complete(client, upload, prefix="/uploads", **kwargs):
-    return client.post(f"{prefix}/{upload['id']}/complete",
-                       json={"title": "Dawn", "description": "Shot at dawn."}, **kwargs)
+def complete(client, upload, prefix="/uploads", agree=True, **kwargs):
+    body = {"title": "Dawn", "description": "Shot at dawn."}
+    if agree is not None:
+        body["agree"] = agree
+    return client.post(f"{prefix}/{upload['id']}/complete", json=body, **kwargs)
 
 
 # --- local folder -------------------------------------------------------------
@@ -103,6 +105,8 @@ def test_local_upload_in_parts_becomes_a_film(local_app, client, filmmaker, make
     for number in reversed(range(1, upload["parts"] + 1)):  # any order
         assert send_part(client, upload, clip, number) == f'"{number}-' + (
             f'{min(PART, clip.stat().st_size - (number - 1) * PART)}"')
+    refused = complete(client, upload, agree=None)
+    assert refused.status_code == 422 and refused.get_json()["error"]["field"] == "agree"
     done = complete(client, upload)
     assert done.status_code == 202
     body = done.get_json()

@@ -67,6 +67,8 @@ def put_part(public_id, number):
 def complete(public_id):
     data = json_body()
     upload = ops.get_upload(public_id, current_user)
+    if data.get("agree") is not True:
+        raise DomainError("You need to accept the rules to enter.", status=422, field="agree")
     film = ops.complete_upload(upload, title=data.get("title"),
                                description=data.get("description"))
     return jsonify({

@@ -92,6 +92,7 @@
       const data = await call("POST", "/" + uploadId + "/complete", {
         title: form.elements.title.value || file.meta.title,
         description: form.elements.description.value || file.meta.description,
+        agree: form.elements.agree ? form.elements.agree.checked : false,
       });
       redirect = data.redirect;
       return { location: data.redirect };
