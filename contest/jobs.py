@@ -229,6 +229,12 @@ def thread_runner(app):
 _runner_lock = threading.Lock()
 
 
+def wait_for_jobs(app, timeout_s=60):
+    """Block until the app's embedded runner (if it has one) is idle; False on time-out."""
+    runner = app.extensions.get("job_runner")
+    return runner is None or runner.wait(timeout_s)
+
+
 def film_progress(film):
     """(percent, stage) for a film, from its latest job."""
     if film.status == "ready":

@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, make_url, text
 from contest import clock as contest_clock
 from contest import create_app
 from contest.extensions import db as _db
+from contest.jobs import wait_for_jobs
 from contest.operations.contests import create_contest
 from contest.operations.users import create_user
 
@@ -103,9 +104,7 @@ def app(base_config, _schema, tmp_path):
     app.test_client_class = TestClient
     with app.app_context():
         yield app
-        runner = app.extensions.get("job_runner")
-        if runner is not None:  # let background jobs finish before the tables go
-            runner.wait(60)
+        wait_for_jobs(app)  # background jobs finish before the tables go
         _db.session.remove()
         empty_tables()
         _db.engine.dispose()

@@ -8,21 +8,9 @@ from contest import create_app
 from contest.errors import DomainError
 from contest.extensions import db as _db
 from contest.extensions import limiter
+from contest.jobs import wait_for_jobs
 from contest.models import Comment, Film
 from contest.operations import comments as ops
-
-
-def wait_for_jobs(app):
-    """Let queued email jobs finish before the tables are emptied."""
-    runner = app.extensions.get("job_runner")
-    if runner is not None:
-        assert runner.wait(30)
-
-
-@pytest.fixture(autouse=True)
-def _jobs_finish(app):
-    yield
-    wait_for_jobs(app)
 
 
 def make_film(contest, owner, title="Harbour at dawn", **extra):
@@ -261,7 +249,7 @@ def other_app(app, base_config):
     enabled, made = limiter.enabled, []
     yield lambda **config: made.append(create_app({**base_config, **config})) or made[-1]
     for other in made:
-        wait_for_jobs(other)
+        assert wait_for_jobs(other)
     limiter.enabled = enabled
 
 

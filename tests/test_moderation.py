@@ -5,20 +5,9 @@ from contest import create_app
 from contest.errors import DomainError
 from contest.extensions import db as _db
 from contest.extensions import limiter
+from contest.jobs import wait_for_jobs
 from contest.models import AuditEntry, Film, Report
 from contest.operations import comments, moderation
-
-
-def wait_for_jobs(app):
-    runner = app.extensions.get("job_runner")
-    if runner is not None:
-        assert runner.wait(30)
-
-
-@pytest.fixture(autouse=True)
-def _jobs_finish(app):
-    yield
-    wait_for_jobs(app)
 
 
 @pytest.fixture
@@ -251,5 +240,5 @@ def test_reports_are_rate_limited_per_account(app, base_config, film, make_user,
                  .status_code for c in targets]
         assert codes == [302, 302, 429] and len(reports()) == 2
     finally:
-        wait_for_jobs(other)
+        assert wait_for_jobs(other)
         limiter.enabled = enabled

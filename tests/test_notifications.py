@@ -8,23 +8,11 @@ from flask import render_template_string
 from flask_login import login_user
 
 from contest.extensions import db as _db
-from contest.jobs import create_job, run_job
+from contest.jobs import create_job, run_job, wait_for_jobs
 from contest.models import Film, Job, Notification, NotificationSetting, OutgoingEmail
 from contest.models.community import NOTIFICATION_KINDS
 from contest.operations import comments
 from contest.operations import notifications as ops
-
-
-def wait_for_jobs(app):
-    runner = app.extensions.get("job_runner")
-    if runner is not None:
-        assert runner.wait(30)
-
-
-@pytest.fixture(autouse=True)
-def _jobs_finish(app):
-    yield
-    wait_for_jobs(app)
 
 
 @pytest.fixture
@@ -77,7 +65,7 @@ def test_a_comment_tells_the_filmmaker_and_a_reply_tells_the_commenter(app, film
     assert [n.kind for n in notices(fan)] == ["reply"]
     assert notices(fan)[0].link.endswith(f"#c-{reply.public_id}")
     assert [n.kind for n in notices(filmmaker)] == ["comment", "comment"]
-    wait_for_jobs(app)
+    assert wait_for_jobs(app)
     assert len(sent_to(outbox, filmmaker)) == 2 and len(sent_to(outbox, fan)) == 1
 
 
@@ -110,7 +98,7 @@ def test_choices_are_honoured_per_kind_and_channel(app, film, filmmaker, make_us
     ops.save_preferences(filmmaker, {"comment": {"in_site": False, "email": False}})
     comments.add_comment(film, make_user(), "nothing")
     assert len(notices(filmmaker)) == 1 and len(emails()) == 1
-    wait_for_jobs(app)
+    assert wait_for_jobs(app)
     assert len(outbox) == 1
 
 
@@ -174,7 +162,7 @@ def test_an_email_is_queued_then_sent_by_the_runner(app, film, filmmaker, make_u
     [email] = emails()
     job = _db.session.scalar(_db.select(Job).filter_by(email_id=email.id))
     assert job.kind == "email"
-    wait_for_jobs(app)
+    assert wait_for_jobs(app)
     _db.session.expire_all()
     assert _db.session.get(OutgoingEmail, email.id).state == "sent"
     assert _db.session.get(Job, job.id).state == "done"
@@ -205,7 +193,7 @@ def test_a_rollback_sends_nothing(app, make_user, outbox):
     user = make_user()
     ops.notify(user, "won", "Not really", "/")
     _db.session.rollback()
-    wait_for_jobs(app)
+    assert wait_for_jobs(app)
     assert emails() == [] and outbox == []
 
 
@@ -235,7 +223,7 @@ def test_with_no_mail_server_emails_go_to_the_log(app, base_config, make_user, c
 def test_the_unsubscribe_link_works_without_signing_in(app, client, film, filmmaker, make_user,
                                                        outbox):
     comments.add_comment(film, make_user(), "one")
-    wait_for_jobs(app)
+    assert wait_for_jobs(app)
     link = urlsplit(re.search(r"Unsubscribe from these emails: (\S+)",
                               outbox[0].body).group(1)).path
     page = client.get(link)
@@ -246,7 +234,7 @@ def test_the_unsubscribe_link_works_without_signing_in(app, client, film, filmma
     assert ops.preferences(filmmaker)["comment"] == {"in_site": True, "email": False}
     assert ops.preferences(filmmaker)["reply"] == {"in_site": True, "email": True}
     comments.add_comment(film, make_user(), "two")
-    wait_for_jobs(app)
+    assert wait_for_jobs(app)
     assert len(outbox) == 1 and len(notices(filmmaker)) == 2
 
 
@@ -287,7 +275,7 @@ def test_film_processed_tells_the_filmmaker(app, film, filmmaker, status, kind, 
     ops.film_processed(film)
     [notice] = notices(filmmaker)
     assert notice.kind == kind and words in notice.message
-    wait_for_jobs(app)
+    assert wait_for_jobs(app)
     assert words in outbox[0].body and "http://localhost:5000/" in outbox[0].body
 
 
@@ -325,7 +313,7 @@ def test_voting_open_is_announced_once_per_contest(app, runner, make_contest, ma
     for user in entrants:
         assert [n.kind for n in notices(user)] == ["voting_open"]
     assert notices(refused) == []
-    wait_for_jobs(app)
+    assert wait_for_jobs(app)
     assert sorted(m.to[0] for m in outbox) == sorted(u.email for u in entrants)
 
 
@@ -335,7 +323,7 @@ def test_links_in_emails_made_during_a_request_use_its_host(app, client, film, f
         session["_user_id"] = make_user().public_id
     client.post(f"/films/{film.public_id}/comments", data={"body": "Hi"},
                 base_url="https://films.example")
-    wait_for_jobs(app)
+    assert wait_for_jobs(app)
     [message] = outbox
     assert f"https://films.example/films/{film.public_id}#c-" in message.body
     assert "Unsubscribe from these emails: https://films.example/unsubscribe/" in message.body
