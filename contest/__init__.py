@@ -86,6 +86,7 @@ def register_monitoring(app):
 
 
 def register_blueprints(app):
+    from contest.admin import bp as admin_bp
     from contest.api import bp as api_bp
     from contest.auth import bp as auth_bp
     from contest.community import bp as community_bp
@@ -107,6 +108,7 @@ def register_blueprints(app):
     app.register_blueprint(judging_bp)
     app.register_blueprint(results_bp)
     app.register_blueprint(community_bp)
+    app.register_blueprint(admin_bp)
 
 
 def register_errorhandlers(app):
