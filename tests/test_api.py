@@ -24,7 +24,7 @@ CONTEST_FIELDS = {
     "slug", "title", "tagline", "rules", "prizes", "phase", "accepting_entries", "voting_open",
     "accepted_phones", "device_policy", "max_duration_s", "max_size_mb", "min_height",
     "max_entries_per_filmmaker", "votes_per_account", "voting_requires_verified_email",
-    "hide_votes_until_close", "blind_judging", *SCHEDULE, "url",
+    "hide_votes_until_close", "blind_judging", "blind_show_descriptions", *SCHEDULE, "url",
 }
 
 

@@ -14,6 +14,7 @@ CONTEST_SETTINGS = (
     "slug", "title", "tagline", "rules", "prizes", "device_policy", "max_duration_s",
     "max_size_mb", "min_height", "max_entries_per_filmmaker", "votes_per_account",
     "voting_requires_verified_email", "hide_votes_until_close", "blind_judging",
+    "blind_show_descriptions",
 )
 
 

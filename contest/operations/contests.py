@@ -19,7 +19,8 @@ NUMBERS = {
     "min_height": 0,
     "max_entries_per_filmmaker": 1,
 }
-FLAGS = ("voting_requires_verified_email", "hide_votes_until_close", "blind_judging")
+FLAGS = ("voting_requires_verified_email", "hide_votes_until_close", "blind_judging",
+         "blind_show_descriptions")
 TIMES = (
     "submissions_open_at",
     "submissions_close_at",
