@@ -226,7 +226,7 @@ def test_compose_runs_the_whole_site():
     assert set(app_services()) == {"web", "worker"}
     assert "command" not in services["web"]  # the image's CMD: migrate, then gunicorn
     assert "8000:8000" in services["web"]["ports"]
-    assert services["worker"]["command"][:4] == ["celery", "-A", "contest.celery_app", "worker"]
+    assert services["worker"]["command"] == ["flask", "--app", "contest", "worker"]
     for service in services.values():
         for needed in service.get("depends_on", {}):
             assert needed in services
