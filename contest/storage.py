@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import tempfile
+from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from datetime import UTC, timedelta
 from pathlib import Path
@@ -87,7 +88,7 @@ def default_cache_control(key):
     return IMMUTABLE
 
 
-class Storage:
+class Storage(ABC):
     """Where media objects live. Both backends behave the same way.
 
     save() streams a local file in (never whole into memory) and returns its size;
@@ -98,36 +99,40 @@ class Storage:
 
     backend = None
 
+    @abstractmethod
     def save(self, key, path, content_type, *, public, cache_control=None):
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def check(self):
         """Raise unless the backend answers (the readiness check)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def fetch(self, key, dest_path):
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def open(self, key):
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def info(self, key):
         """{"size", "content_type", "cache_control"} of a stored object."""
-        raise NotImplementedError
 
+    @abstractmethod
     def exists(self, key):
-        raise NotImplementedError
+        ...
 
     def size(self, key):
         return self.info(key)["size"]
 
+    @abstractmethod
     def delete(self, key):
         """Remove an object; removing a missing one is not an error."""
-        raise NotImplementedError
 
+    @abstractmethod
     def delete_prefix(self, prefix):
         """Remove every object under prefix (which ends with "/"); return how many."""
-        raise NotImplementedError
 
     def url(self, key):
         """The public URL of a public object; private keys have none."""
@@ -136,12 +141,13 @@ class Storage:
             raise InvalidKey(f"{key!r} is private; use signed_url()")
         return self._public_url(key)
 
+    @abstractmethod
     def signed_url(self, key, expires_s=300):
         """A link that works for expires_s seconds, for public and private keys."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _public_url(self, key):
-        raise NotImplementedError
+        ...
 
     @staticmethod
     def _prepare(key, public, cache_control):
