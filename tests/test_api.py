@@ -371,8 +371,9 @@ def test_openapi_document_is_well_formed():
 
 
 def test_openapi_document_passes_the_validator():
-    validator = pytest.importorskip("openapi_spec_validator")
-    validator.validate(SPEC)
+    import openapi_spec_validator
+
+    openapi_spec_validator.validate(SPEC)
 
 
 def test_every_api_route_is_in_the_openapi_document(app):
