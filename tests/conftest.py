@@ -6,14 +6,14 @@ empty tables.
 """
 import itertools
 import os
-import uuid
 from datetime import timedelta
 
 import pytest
+from databases import fresh_postgres_database
 from flask import g
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import make_url, text
 
 from contest import clock as contest_clock
 from contest import create_app
@@ -40,17 +40,8 @@ def database_url(tmp_path_factory):
     if not url:
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
         return
-    server = make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"{server.database}_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_postgres_database(url, make_url(url).database) as fresh:
+        yield fresh
 
 
 @pytest.fixture(scope="session")

@@ -5,15 +5,14 @@ Runs on a fresh SQLite file, and on a throw-away PostgreSQL database when
 TEST_DATABASE_URL is set (the session database the other tests use is left alone).
 """
 import os
-import uuid
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from databases import fresh_postgres_database
+from sqlalchemy import inspect
 
 from contest import ROOT, create_app
 from contest.extensions import db
@@ -22,18 +21,9 @@ TABLES = {"users", "api_tokens", "contests", "accepted_phones", "films", "rendit
 
 
 def _postgres_database():
-    """Create a uniquely named database beside TEST_DATABASE_URL's; yield its URL."""
-    server = make_url(os.environ["TEST_DATABASE_URL"]).set(drivername="postgresql+psycopg")
-    name = f"migrations_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    """A uniquely named database beside TEST_DATABASE_URL's; yields its URL."""
+    with fresh_postgres_database(os.environ["TEST_DATABASE_URL"], "migrations") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
