@@ -82,6 +82,8 @@ def from_environment(instance_path):
         "CACHE_KEY_PREFIX": "contest:",
         # Seconds an anonymous visitor's gallery page may be reused (0: never).
         "GALLERY_CACHE_S": _int("GALLERY_CACHE_S", 15),
+        # The same for a published film's page (views are still counted on every visit).
+        "FILM_CACHE_S": _int("FILM_CACHE_S", 15),
         "VOTE_RATE_LIMIT_ACCOUNT": os.environ.get("VOTE_RATE_LIMIT_ACCOUNT",
                                                   "30 per minute;300 per hour"),
         "VOTE_RATE_LIMIT_ADDRESS": os.environ.get("VOTE_RATE_LIMIT_ADDRESS",

@@ -61,6 +61,7 @@ def base_config(database_url, tmp_path_factory):
         "RATELIMIT_STORAGE_URI": "memory://",
         "CACHE_TYPE": "SimpleCache",
         "GALLERY_CACHE_S": 0,
+        "FILM_CACHE_S": 0,
         "STORAGE": "local",
         "MEDIA_ROOT": str(tmp_path_factory.mktemp("media")),
     }

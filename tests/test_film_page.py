@@ -484,3 +484,26 @@ def test_concurrent_views_count_exactly(app, db, film):
     assert counted.count(True) == 9
     assert views(db, film) == 9
     assert db.session.scalar(db.select(db.func.count(FilmView.id))) == 9
+
+
+def test_anonymous_film_pages_come_from_the_cache_but_views_still_count(app, db, film):
+    from sqlalchemy import event
+
+    app.config["FILM_CACHE_S"] = 60
+    statements = []
+
+    def record(*args):
+        statements.append(args[2])
+
+    first = app.test_client().get(page_url(film), environ_base={"REMOTE_ADDR": "192.0.2.1"})
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        second = app.test_client().get(page_url(film),
+                                       environ_base={"REMOTE_ADDR": "192.0.2.2"})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert first.status_code == second.status_code == 200
+    assert first.data == second.data
+    assert not any("FROM comments" in s for s in statements)  # not rendered again
+    db.session.refresh(film)
+    assert film.view_count == 2

@@ -23,6 +23,7 @@ from contest.errors import DomainError, json_error
 from contest.extensions import db
 from contest.gallery import bp
 from contest.gallery.forms import CaptionsForm, FilmEditForm, RemoveCaptionsForm, WithdrawForm
+from contest.gallery.page_cache import cached_page, shareable
 from contest.gallery.sharing import captions_for, external_url, oembed_for, player_for, sharing_for
 from contest.media.links import media_links
 from contest.models import Film
@@ -45,16 +46,25 @@ def film(public_id):
     if film.status != "ready":
         return redirect(url_for("submit.film_status", public_id=film.public_id))
     new_cookie = _count_visit(film, ref=request.args.get("ref"))
+    if shareable() and ops.is_published(film):
+        # Counted above; the page itself is the same for every anonymous visitor.
+        html = cached_page(f"film:{film.public_id}", "FILM_CACHE_S", lambda: _film_page(film))
+    else:
+        html = _film_page(film)
+    response = make_response(html)
+    _set_visitor_cookie(response, new_cookie)
+    return response
+
+
+def _film_page(film):
     media = media_links(film)
-    response = make_response(render_template(
+    return render_template(
         "gallery/film.html", film=film, contest=film.contest, media=media,
         player=player_for(film, media), share=sharing_for(film, media),
         more=[(f, media_links(f)["thumbnail_url"]) for f in ops.other_films_by(film)],
         can_manage=ops.can_manage(film, current_user),
         show_votes=ops.votes_visible(film), vote_panel=_vote_panel(film),
-    ))
-    _set_visitor_cookie(response, new_cookie)
-    return response
+    )
 
 
 @bp.get("/films/<public_id>/embed")

@@ -2,12 +2,12 @@
 import hashlib
 import secrets
 
-from flask import abort, current_app, render_template, request, session
+from flask import abort, render_template, request, session
 from flask_login import current_user
 
 from contest import clock
-from contest.extensions import cache
 from contest.gallery import bp
+from contest.gallery.page_cache import cached_page, shareable
 from contest.operations.contests import get_contest
 from contest.operations.gallery import (
     PER_PAGE,
@@ -34,25 +34,14 @@ def contest_films(slug):
     asked_sort = request.args.get("sort") or ""
     page = page_number(request.args.get("page"))
     q = request.args.get("q", "")
-    if current_user.is_authenticated or session.get("_flashes"):
+    if not shareable():
         return _render_gallery(slug, asked_sort, q, page)
     # Anonymous visitors of the same page see the same HTML: reuse it for a few seconds,
     # without touching the database.
     seed = visitor_seed() if asked_sort in ("", "shuffle") else ""
     key = f"gallery:{slug}:{asked_sort}:{page}:{seed}:{clock.now().date()}:{q}"
-    return cached_page(key, lambda: _render_gallery(slug, asked_sort, q, page, seed))
-
-
-def cached_page(key, render):
-    """The rendered page from the cache, or rendered now and kept GALLERY_CACHE_S seconds."""
-    timeout = current_app.config["GALLERY_CACHE_S"]
-    if not timeout:
-        return render()
-    html = cache.get(key)
-    if html is None:
-        html = render()
-        cache.set(key, html, timeout=timeout)
-    return html
+    return cached_page(key, "GALLERY_CACHE_S",
+                       lambda: _render_gallery(slug, asked_sort, q, page, seed))
 
 
 def _render_gallery(slug, asked_sort, q, page, seed=None):
