@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 const require = createRequire(import.meta.url);
 const out = "static/vendor/uppy";
 // The page draws its own progress bar (speed, time left); no Uppy UI plugin is bundled.
-const packages = ["core", "aws-s3", "golden-retriever"];
+const packages = ["core", "aws-s3"];
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
@@ -18,8 +18,7 @@ const { metafile } = await build({
     contents: `
       import Uppy from "@uppy/core";
       import AwsS3 from "@uppy/aws-s3";
-      import GoldenRetriever from "@uppy/golden-retriever";
-      window.ContestUppy = { Uppy, AwsS3, GoldenRetriever };
+      window.ContestUppy = { Uppy, AwsS3 };
     `,
     resolveDir: process.cwd(),
     loader: "js",

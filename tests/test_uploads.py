@@ -1,6 +1,7 @@
 """Resumable uploads: the protocol on a local folder and on S3 (moto over HTTP)."""
 import re
 import struct
+import urllib.request
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
@@ -427,5 +428,13 @@ def test_s3_cors_command(s3, runner, s3_server):
     assert put["AllowedOrigins"] == ["https://films.example.org", "http://localhost:5000"]
     assert put["ExposeHeaders"] == ["ETag"]
     assert any(r["AllowedMethods"] == ["GET", "HEAD"] for r in rules)
+    # The preflight a browser sends before PUTting a part is answered with PUT allowed.
+    url = f"{s3_server}/{s3.config['S3_BUCKET']}/originals/x/a.mp4?partNumber=1&uploadId=u"
+    preflight = urllib.request.Request(url, method="OPTIONS", headers={
+        "Origin": "https://films.example.org", "Access-Control-Request-Method": "PUT",
+        "Access-Control-Request-Headers": "content-type"})
+    with urllib.request.urlopen(preflight) as answer:
+        assert "PUT" in answer.headers["Access-Control-Allow-Methods"]
+        assert answer.headers["Access-Control-Expose-Headers"] == "ETag"
     bad = runner.invoke(args=["storage", "cors", "--origin", "films.example.org"])
     assert bad.exit_code == 2

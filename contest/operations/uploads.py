@@ -413,14 +413,16 @@ def _copy_exactly(stream, dest, length):
 
 def cors_rules(origins):
     """The bucket's CORS rules: players read from anywhere; browsers on the site's
-    origins PUT parts straight to S3 and must be able to read each part's ETag."""
-    # The PUT rule comes first: S3 uses the first rule matching origin and method, and
-    # some S3 look-alikes (moto) match on the origin alone.
+    origins also PUT parts straight to S3 and must be able to read each part's ETag."""
+    # S3 takes the first rule that matches origin and method; moto answers preflights
+    # from the last rule matching the origin and other requests from the first. The
+    # site's rule is last and complete, and both expose ETag, so all of them agree.
     return [
-        {"AllowedMethods": ["PUT"], "AllowedOrigins": list(origins),
-         "AllowedHeaders": ["Content-Type"], "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 3600},
         {"AllowedMethods": ["GET", "HEAD"], "AllowedOrigins": ["*"],
-         "AllowedHeaders": ["Range"], "MaxAgeSeconds": 3600},
+         "AllowedHeaders": ["Range"], "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 3600},
+        {"AllowedMethods": ["GET", "HEAD", "PUT"], "AllowedOrigins": list(origins),
+         "AllowedHeaders": ["Content-Type", "Range"], "ExposeHeaders": ["ETag"],
+         "MaxAgeSeconds": 3600},
     ]
 
 

@@ -1,7 +1,7 @@
 // Resumable upload of the entry form with Uppy (static/vendor/uppy, built by `npm run build:uppy`).
 // Parts go where the server says: presigned S3 URLs, or the app's own part endpoint. A dropped
-// connection retries the part; a closed tab resumes when the same file is picked again
-// (Golden Retriever remembers the upload, and the server finds it by the file's fingerprint).
+// connection retries the part; a closed tab resumes when the same file is picked again (the
+// server finds the open upload by the file's fingerprint and its parts are not sent twice).
 // Without Uppy, upload.js posts the form with progress; without JavaScript the form posts as usual.
 (function () {
   const form = document.getElementById("entry-form");
@@ -102,7 +102,6 @@
       if (cancelling && uploadId) await call("DELETE", "/" + uploadId).catch(() => {});
     },
   });
-  uppy.use(lib.GoldenRetriever, { serviceWorker: false });
 
   function mb(bytes) { return (bytes / MIB).toFixed(1) + " MB"; }
   function duration(seconds) {
@@ -164,16 +163,6 @@
     }
   }
 
-  // After a closed tab: the title and description come back with the remembered file.
-  uppy.on("restored", () => {
-    const file = uppy.getFiles()[0];
-    if (!file) return;
-    if (!form.elements.title.value) form.elements.title.value = file.meta.title || "";
-    if (!form.elements.description.value) form.elements.description.value = file.meta.description || "";
-    text.textContent = "Pick “" + file.name + "” again to continue its upload where it stopped.";
-    box.hidden = false;
-  });
-
   form.addEventListener("submit", (event) => {
     const file = input.files[0];
     // A file of one part gains nothing from parts: upload.js posts it, and the server checks
@@ -199,7 +188,14 @@
     button.disabled = true;
     samples = [];
     const current = uppy.getFile(fileId);
-    if (current && current.error) uppy.retryUpload(fileId);
-    else uppy.upload();
+    const started = current && current.error ? uppy.retryUpload(fileId) : uppy.upload();
+    Promise.resolve(started).then((result) => {
+      if (result && result.failed && result.failed.length) {
+        showError(result.failed[0].error || "The upload did not go through.");
+      }
+    }).catch((error) => {
+      console.error(error);
+      showError(error.message || String(error));
+    });
   }, true);
 })();

@@ -1,5 +1,5 @@
-"""Chromium uploads a film in parts straight to S3 (moto), survives a dropped part,
-and the app server never carries the video bytes."""
+"""Chromium uploads a film in parts straight to S3 (moto), survives a dropped part and a
+closed tab, and the app server never carries the video bytes."""
 import struct
 import threading
 from urllib.parse import parse_qs, urlsplit
@@ -93,8 +93,13 @@ def test_parts_go_to_s3_and_a_dropped_part_resumes(served, s3_app, browser, film
     page.set_input_files("input[type=file]", str(film_file))
     page.check("#agree")
     before = counter.bytes
+    logs = []
+    page.on("console", lambda m: logs.append(m.text))
     page.click("#entry-form button[type=submit]")
-    page.wait_for_url("**/films/*/status", timeout=30_000)
+    try:
+        page.wait_for_url("**/films/*/status", timeout=30_000)
+    except Exception:
+        raise AssertionError(f"no film page; the console said {logs}") from None
 
     assert dropped, "the second part was never cut off"
     assert sorted(puts) == ["1", "2", "2"]  # part 1 once; part 2 again after the drop
@@ -106,3 +111,52 @@ def test_parts_go_to_s3_and_a_dropped_part_resumes(served, s3_app, browser, film
     assert film.status == "ready" and film.title == "Dawn"
     assert film.original_size == film_file.stat().st_size
     assert db.session.scalar(db.select(Upload)).state == "complete"
+
+
+def test_a_closed_tab_resumes_when_the_same_file_is_picked_again(
+        served, s3_app, browser, film_file, make_user, make_contest, s3_server):
+    """Part 1 goes up, part 2 keeps failing, the tab closes; a new tab sends only part 2."""
+    origin, _counter = served
+    make_contest("n8", min_height=120)
+    context = signed_in_context(browser, s3_app, make_user(), origin)
+    first = context.new_page()
+
+    def cut_part_two(route):
+        if route.request.method == "PUT" and part_number(route.request) == "2":
+            return route.abort("connectionreset")  # every try, until the tab is closed
+        return route.continue_()
+
+    first.route(f"{s3_server}/**", cut_part_two)
+    with first.expect_event("requestfinished", predicate=lambda r: r.method == "PUT"
+                            and part_number(r) == "1", timeout=30_000):
+        fill_and_send(first, origin, film_file)
+    first.close()
+
+    second = context.new_page()
+    sent, logs = [], []
+    second.on("request", lambda r: sent.append(part_number(r))
+              if r.method == "PUT" and r.url.startswith(s3_server) else None)
+    second.on("console", lambda m: logs.append(m.text))
+    fill_and_send(second, origin, film_file)
+    try:
+        second.wait_for_url("**/films/*/status", timeout=30_000)
+    except Exception:
+        raise AssertionError(f"no film page; the console said {logs}") from None
+    assert sent == ["2"], f"the second tab sent parts {sent}; part 1 was already there"
+    assert thread_runner(s3_app).wait(120)
+    db.session.expire_all()
+    assert db.session.scalar(db.select(Film)).status == "ready"
+    assert db.session.scalar(db.select(db.func.count(Upload.id))) == 1
+
+
+def part_number(request):
+    return parse_qs(urlsplit(request.url).query).get("partNumber", [None])[0]
+
+
+def fill_and_send(page, origin, film_file):
+    page.goto(f"{origin}/contests/n8/enter")
+    expect(page.locator("#entry-form")).to_have_attribute("data-resumable", "on")
+    page.fill("#title", "Dawn")
+    page.set_input_files("input[type=file]", str(film_file))
+    page.check("#agree")
+    page.click("#entry-form button[type=submit]")
