@@ -452,3 +452,21 @@ def test_anonymous_gallery_pages_are_reused_from_the_cache(app, client, db, make
     assert first.data == second.data
     assert queries_second < queries_first and film_queries == []
     assert queries_member >= queries_first
+
+
+def test_anonymous_shuffle_needs_no_cookie_and_differs_between_visitors(
+        app, contest, add_film, clock):
+    for n in range(12):
+        add_film(f"Film {n:02}")
+    clock.set(VOTING)
+    cards = re.compile(r'class="film-card-title">([^<]+)<')
+    orders = set()
+    for n in range(8):
+        address = {"REMOTE_ADDR": f"198.51.100.{n}"}
+        first = app.test_client().get("/contests/n8/films", environ_base=address)
+        again = app.test_client().get("/contests/n8/films", environ_base=address)
+        assert "Set-Cookie" not in first.headers
+        assert cards.findall(first.get_data(as_text=True)) == cards.findall(
+            again.get_data(as_text=True))
+        orders.add(tuple(cards.findall(first.get_data(as_text=True))))
+    assert len(orders) > 1

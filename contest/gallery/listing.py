@@ -1,8 +1,7 @@
 """A contest's gallery of films and, once voting has closed, its leaderboard."""
 import hashlib
-import secrets
 
-from flask import abort, render_template, request, session
+from flask import abort, render_template, request
 from flask_login import current_user
 
 from contest import clock
@@ -82,14 +81,13 @@ def _viewer():
 def visitor_seed():
     """Who the shuffle is for: the account, or one of SHUFFLE_VARIANTS daily orders.
 
-    An anonymous browser keeps a random id in its session and always gets the same
-    variant, so its order is stable for the day, and variants can be cached.
+    An anonymous visitor is known by address and browser (no cookie is set for it), so
+    the same visitor gets the same variant all day, and variants can be cached.
     """
     if current_user.is_authenticated:
         return current_user.public_id
-    if "visitor" not in session:
-        session["visitor"] = secrets.token_urlsafe(12)
-    digest = hashlib.sha256(session["visitor"].encode()).digest()
+    visitor = f"{request.remote_addr}|{request.headers.get('User-Agent', '')}"
+    digest = hashlib.sha256(visitor.encode()).digest()
     return f"variant-{int.from_bytes(digest[:4], 'big') % SHUFFLE_VARIANTS}"
 
 
