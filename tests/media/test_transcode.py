@@ -291,8 +291,7 @@ def test_real_phone_recordings(name, size, tmp_path):
     from contest.media.probe import probe
 
     source = SHARED_MEDIA / name
-    if not source.exists():
-        pytest.skip(f"{source} is not here")
+    assert source.exists(), f"{source} is missing: the tests read ../shared/media"
     info = probe(source)
     assert (info.width, info.height) == size
     result = transcode(source, tmp_path, info, FAST)
